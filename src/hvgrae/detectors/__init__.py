@@ -1,0 +1,7 @@
+"""Detectors: one interface (``base.Detector``) and a registry of names. Importing this package imports
+every detector module, so that each registers itself."""
+
+from hvgrae.detectors import heuristics  # noqa: F401
+from hvgrae.detectors.base import REGISTRY, Detector, make_detector, register
+
+__all__ = ["REGISTRY", "Detector", "make_detector", "register"]
