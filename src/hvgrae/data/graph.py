@@ -22,6 +22,7 @@ class EdgeStream:
     Attributes:
         src, dst: ``(K,)`` int64 node indices.
         time: ``(K,)`` float64 timestamps in the source file's own units (seconds for Unix time).
+
     """
 
     src: np.ndarray
@@ -46,6 +47,7 @@ class DynamicGraph:
         node_ids: ``(N,)`` the original node ids, as in the source file.
         stream: the raw interaction stream the snapshots were built from (needed by the ``taddy`` protocol).
         info: free-form provenance (snapshot mode, period, filters, duplicates and self loops dropped, ...).
+
     """
 
     name: str

@@ -57,6 +57,7 @@ class Detector(ABC):
         name: the registry name (set by :func:`register`).
         options: the constructor keywords accepted from the CLI (``seed``, ``epochs``, ...).
         seed: the random seed driving initialisation and sampling.
+
     """
 
     name: ClassVar[str] = "detector"
@@ -68,12 +69,14 @@ class Detector(ABC):
     @abstractmethod
     def fit(self, train: DynamicGraph, val: DynamicGraph | None = None) -> Self:
         """Learn from the training snapshots (all normal). ``val``, when given, holds labelled edges of the
-        training period (held-out normal edges plus injected anomalies) for model selection only."""
+        training period (held-out normal edges plus injected anomalies) for model selection only.
+        """
 
     @abstractmethod
     def score_snapshot(self, edges: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """Score the ``(2, E)`` edges of the next snapshot (attributes ``x``: ``(N, D)`` or None) given the
-        history, return ``(E,)`` float scores (higher = more anomalous), then add the snapshot to the history."""
+        history, return ``(E,)`` float scores (higher = more anomalous), then add the snapshot to the history.
+        """
 
     def score(self, test: DynamicGraph, progress: bool = True) -> list[np.ndarray]:
         """Score every test snapshot in order (online detection); one ``(E_t,)`` array per snapshot."""

@@ -73,6 +73,7 @@ class Split:
             for model selection and threshold calibration; ``None`` when ``train_ratio`` is 1.
         test: the test snapshots with injected anomalies (labels 1 / 0 / -1, see the module docstring).
         config: the protocol settings that produced this split.
+
     """
 
     train: DynamicGraph

@@ -1,0 +1,48 @@
+# Two commands do all the set-up on a fresh machine:
+#   make book   -> creates .venv, installs, builds the Jupyter Book into _build/html (index.html)
+#   make test   -> creates .venv, installs, runs ruff, the unit tests and every notebook at smoke parameters
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NBTEST := build/nbtest
+
+export TQDM_DISABLE ?= 1
+export PYTHONHASHSEED := 0
+
+.PHONY: all book test lint unit notebooks reproduce clean venv
+
+all: test
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[book,test]'
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "HTML: $(CURDIR)/_build/html/index.html"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+unit: $(STAMP)
+	$(BIN)/pytest tests -q
+
+# notebooks: converted from their py:percent sources into an ignored folder, run by nbmake at the smoke
+# parameters given in each parameters cell's `nbmake.mock` metadata
+notebooks: $(STAMP)
+	rm -rf $(NBTEST) && mkdir -p $(NBTEST)
+	for f in notebooks/*.py; do $(BIN)/jupytext --quiet --to ipynb -o $(NBTEST)/$$(basename $$f .py).ipynb $$f; done
+	$(BIN)/pytest --nbmake $(NBTEST) -q -p no:cacheprovider
+
+test: lint unit notebooks
+
+reproduce: $(STAMP)
+	$(BIN)/hvgrae reproduce --profile full
+
+clean:
+	rm -rf _build build
