@@ -1,5 +1,6 @@
 """Detectors: one interface (``base.Detector``) and a registry of names. Importing this package imports
-every detector module, so that each registers itself."""
+every detector module, so that each registers itself.
+"""
 
 from hvgrae.detectors import heuristics  # noqa: F401
 from hvgrae.detectors.base import REGISTRY, Detector, make_detector, register
