@@ -88,8 +88,8 @@ class GOutlierConfig:
 
 
 class BiasedReservoir:
-    """Aggarwal's memory-less biased reservoir (VLDB 2006, "On biased reservoir sampling in the presence of
-    stream evolution", Algorithm 2.1 with capacity n = 1 / lambda), holding undirected edges.
+    """Aggarwal's memory-less biased reservoir for an exponential bias of rate lambda = 1 / n (VLDB 2006, "On
+    biased reservoir sampling in the presence of stream evolution"), of capacity n, holding undirected edges.
 
     Every arriving edge enters. With probability F = size / n (the fill fraction) it overwrites a uniformly
     chosen resident, otherwise it is appended. An edge that arrived r edges ago therefore survives with
@@ -220,13 +220,13 @@ class GOutlier(StreamingDetector):
        smooths the randomness of any single sample (the H-VGRAE paper: "a generative model for edges in a
        node cluster").
     4. Low fit = outlier. Scores are standardised against the running distribution of all fits computed
-       so far (training snapshots included): score = (mean - fit) / std, so that "how many standard
-       deviations below the usual fit" is comparable across snapshots, as the paper's threshold on the
-       deviation of the fit requires. The statistics are updated after each snapshot is scored.
+       so far (training snapshots included): score = (mean - fit) / std, "how many standard deviations below
+       the usual fit", which is comparable across snapshots. The statistics are updated after each snapshot
+       is scored, so a snapshot never standardises itself.
 
     Edge direction is ignored (structural connectivity). Memory: k reservoirs plus the history's sparse
-    counts (O(distinct pairs)); the paper keeps partition-level statistics incrementally instead, which gives
-    the same counts when partitions do not change and an approximation when they do.
+    counts (O(distinct pairs)). A strictly streaming version would keep partition-level counts and patch them
+    when partitions change; we recompute them exactly from the history instead, which is simpler and exact.
     """
 
     config_type: ClassVar[type] = GOutlierConfig
@@ -410,8 +410,9 @@ class MidasConfig:
 
 
 def midas_score(a: np.ndarray, s: np.ndarray, t: int) -> np.ndarray:
-    """MIDAS's chi-squared statistic (Bhatia et al., AAAI 2020, Eq. 4 and its streaming form):
-    (a - s/t)^2 t^2 / (s (t - 1)) for current count ``a``, total count ``s``, tick ``t``; 0 where s = 0 or t = 1.
+    """The chi-squared statistic of MIDAS's streaming hypothesis test (Bhatia et al., AAAI 2020; ``ComputeScore``
+    in the reference code's src/RelationalCore.hpp): (a - s/t)^2 t^2 / (s (t - 1)) for current count ``a``,
+    total count ``s`` and tick ``t``; 0 where s = 0 or t = 1. Shapes broadcast.
     """
     a, s = np.asarray(a, dtype=np.float64), np.asarray(s, dtype=np.float64)
     if t <= 1:
