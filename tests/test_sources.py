@@ -126,7 +126,7 @@ def test_fetch_reports_checksum_mismatch_and_manual_files(server, tmp_path):
     with pytest.raises(DataError, match="could not fetch 2 file") as err:
         fetch("toy", tmp_path, sources=table, progress=False)
     text = str(err.value)
-    assert "bad.txt" in text and "private.csv: no URL serves this file. Ask the publisher." in text
+    assert "bad.txt: http" in text and "private.csv: no URL serves this file\n  Ask the publisher." in text
     assert not (tmp_path / "toy" / "bad.txt").exists()  # pooch removes a download with the wrong hash
 
 

@@ -49,16 +49,6 @@ def _read_bytes(path: Path, expected: str) -> bytes:
     return data
 
 
-_COMMENT_LINE = re.compile(r"^[ \t]*[#%][^\n]*$", re.MULTILINE)
-_DATA_LINE = re.compile(r"^[ \t]*[^\s#%][^\n]*$", re.MULTILINE)
-_CHECKS: dict[str, tuple[str, Callable[[str], bool]]] = {
-    "id": ("an integer node id", lambda f: re.fullmatch(r"[+-]?\d{1,18}", f) is not None),
-    "number": ("a finite number", lambda f: _is_finite(f)),
-    "date": ("a date YYYY-MM-DD", lambda f: _is_date(f)),
-    "text": ("a non-empty field", lambda f: f != ""),
-}
-
-
 def _is_finite(field: str) -> bool:
     try:
         return bool(np.isfinite(float(field)))
@@ -72,6 +62,17 @@ def _is_date(field: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_COMMENT_LINE = re.compile(r"^[ \t]*[#%][^\n]*$", re.MULTILINE)
+_DATA_LINE = re.compile(r"^[ \t]*[^\s#%][^\n]*$", re.MULTILINE)
+_CHECKS: dict[str, tuple[str, Callable[[str], bool]]] = {
+    "id": ("an integer node id", lambda f: re.fullmatch(r"[+-]?\d{1,18}", f) is not None),
+    "number": ("a finite number", _is_finite),
+    "date": ("a date YYYY-MM-DD", _is_date),
+    "text": ("a non-empty field", lambda f: f != ""),
+}
+"""Per column kind: what the message says is expected, and the check of one field (error path only)."""
 
 
 def _data_rows(text: str, header: bool) -> Iterator[tuple[int, str]]:
@@ -247,16 +248,18 @@ def load_edgelist(
     if isinstance(parse_period(period), pd.offsets.BaseOffset):
         _check_unix_seconds(cols["time"], path, period)
     node_ids, (src, dst) = _remap(cols["src"], cols["dst"])
-    x_builder = None
-    if features is not None:
-        static = _read_features(Path(features), node_ids)
-        x_builder = lambda starts, ends: [static] * len(starts)  # noqa: E731 - one-line closure
+    x_builder = None if features is None else _repeated(_read_features(Path(features), node_ids))
     return build_snapshots(
         EdgeStream(src, dst, cols["time"]), len(node_ids), name=name or path.name, period=period, mode=mode,
         min_edges=min_edges, min_events=min_events, start=start, max_snapshots=max_snapshots,
         node_ids=node_ids, x_builder=x_builder, source=path,
         info={"dataset": "edgelist", "files": [_file_record(path, None)], "weights_ignored": weight_column},
     )
+
+
+def _repeated(x: np.ndarray) -> XBuilder:
+    """An attribute builder giving the same (static) matrix in every snapshot."""
+    return lambda starts, ends: [x] * len(starts)
 
 
 def _check_unix_seconds(time: np.ndarray, path: Path, period: Period) -> None:

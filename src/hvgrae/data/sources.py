@@ -55,7 +55,7 @@ _SOCIAL_NOTE = (
     "MIT Reality Commons distributes the Social Evolution data under MIT COUHES conditions and no public URL "
     "serves these CSVs (the LDG authors removed their copy in 2021). Obtain the archive from "
     "http://realitycommons.media.mit.edu/socialevolution.html, accept its terms, and put the decompressed "
-    "CSV into DIR/social_evolution/."
+    "CSVs into DIR/social_evolution/."
 )
 
 SOURCES: dict[str, list[SourceFile]] = {
@@ -205,6 +205,7 @@ def fetch(
     folder = Path(data_dir).expanduser() / name
     done: list[Path] = []
     manual: list[str] = []
+    notes: list[str] = []
     for item in table[name]:
         target = folder / item.path
         if target.is_file():
@@ -226,10 +227,11 @@ def fetch(
             done.append(target)
             break
         else:
-            tried = "; ".join(failures) if failures else "no URL serves this file"
-            manual.append(f"{item.path}: {tried}. {item.note}".strip())
+            manual.append(f"{item.path}: " + ("; ".join(failures) if failures else "no URL serves this file"))
+            if item.note and item.note not in notes:
+                notes.append(item.note)
     if manual:
         raise DataError(
-            f"could not fetch {len(manual)} file(s) of {name} into {folder}:\n  " + "\n  ".join(manual)
+            f"could not fetch {len(manual)} file(s) of {name} into {folder}:\n  " + "\n  ".join(manual + notes)
         )
     return done

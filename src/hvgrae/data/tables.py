@@ -90,4 +90,8 @@ def table_one(
         rows[name] = row
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "dataset"
-    return frame
+    order = []
+    for col in frame.columns:  # each paper column right after ours
+        if not col.endswith("_paper"):
+            order += [col] + ([f"{col}_paper"] if col in _PAPER_COLUMNS else [])
+    return frame[order]
