@@ -1,6 +1,6 @@
 """The ``hvgrae`` command line: parsing and printing only; the work is done in the library.
 
-Subcommands: ``datasets``, ``fetch``, ``methods``, ``inject``, ``run``, ``score``. Input errors print one
+Subcommands: ``datasets``, ``fetch``, ``methods``, ``inject``, ``run``, ``score``, ``reproduce``. Input errors print one
 line naming the file and line, without a traceback, and exit 2; set ``HVGRAE_DEBUG=1`` to see the traceback.
 """
 
@@ -32,6 +32,17 @@ def _options(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def _cell(value: Any) -> str:
+    """A table value for the terminal: integers without decimals, missing as ``-``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
 def _fmt(value: float | None) -> str:
     """A metric to four decimals; ``n/a`` where it is undefined (e.g. no anomaly in the test set)."""
     return "n/a" if value is None else f"{value:.4f}"
@@ -53,8 +64,11 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     from hvgrae.data.tables import table_one
 
     table = table_one(resolve_data_dir(args.data_dir))
-    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.max_colwidth", 60):
-        print(table.to_string())
+    text = [c for c in ("settings", "note") if c in table.columns]
+    with pd.option_context("display.width", 250, "display.max_columns", 60):
+        print(table.drop(columns=text).T.map(_cell).to_string())
+    for name, row in table.iterrows():
+        print(f"\n{name}: " + "; ".join(f"{c}: {row[c]}" for c in text if isinstance(row[c], str) and row[c]))
     return 0
 
 
@@ -169,6 +183,29 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Run (or resume) a profile of the study, print the summary table; exit 1 if a cell failed."""
+    import pandas as pd
+
+    from hvgrae.runner import reproduce, summarise
+
+    df = reproduce(
+        args.profile, datasets=args.datasets, seeds=args.seeds, experiments=args.experiments,
+        workers=args.workers, results=args.results, progress=not args.quiet, data_dir=args.data_dir,
+    )
+    report = df.attrs["report"]
+    table = summarise(df).drop(columns=["method", "dataset_options"])
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.max_rows", 10_000,
+                           "display.float_format", "{:.4f}".format):
+        print(table.to_string(index=False) if len(table) else "no results")
+    print(f"{report.ran} cell(s) run in {report.seconds:.1f} s, {report.already_done} resumed from the store; "
+          f"{len(df)} of {report.cells} cells have results. Store: {report.store}")
+    if report.errors:
+        print(f"{len(report.errors)} cell(s) failed; see {report.store.with_name('errors.jsonl')}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and the tests)."""
     p = argparse.ArgumentParser(prog="hvgrae", description=__doc__.split("\n\n")[0])
@@ -225,6 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--test-snapshots", type=int, default=10)
     q.add_argument("--out", required=True, help="CSV: snapshot, snapshot_start, src, dst, score")
     q.set_defaults(func=cmd_score)
+
+    q = sub.add_parser("reproduce", help="run or resume the study's grid of cells (resumable, parallel)")
+    q.add_argument("--profile", default="quick", help="smoke, quick (default) or full")
+    q.add_argument("--datasets", nargs="+", help="replace the profile's data sets (sweeps: keep only these)")
+    q.add_argument("--seeds", nargs="+", type=int, help="replace the profile's seeds")
+    q.add_argument("--experiments", nargs="+",
+                   help="only these: table2, ablation, sens_M, sens_d, sens_ratio")
+    q.add_argument("--workers", type=int, default=1, help="worker processes (each gets cores / workers threads)")
+    q.add_argument("--results", help="results folder (default: $HVGRAE_RESULTS, else the cache folder)")
+    q.add_argument("--quiet", action="store_true", help="no progress bar or notes")
+    data_dir(q)
+    q.set_defaults(func=cmd_reproduce)
 
     return p
 

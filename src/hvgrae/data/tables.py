@@ -95,3 +95,32 @@ def table_one(
         if not col.endswith("_paper"):
             order += [col] + ([f"{col}_paper"] if col in _PAPER_COLUMNS else [])
     return frame[order]
+
+
+def compare_settings(
+    name: str, variants: Mapping[str, Mapping[str, Any]], data_dir: str | Path | None = None
+) -> pd.DataFrame:
+    """Table I statistics of one data set under several loader settings, scored against the paper.
+
+    ``distance`` is the mean absolute relative error over snapshots, nodes and the per-snapshot edge range,
+    taking for the edges whichever count (directed or undirected pairs) is closer, since the paper does not
+    say which it counts. Lower is closer; rows are sorted by it.
+    """
+    paper = PAPER_TABLE_I[name]
+    rows = {}
+    for label, settings in variants.items():
+        row = describe(load_dataset(name, data_dir, **dict(settings)))
+        errs = [abs(row[c] - paper[c]) / paper[c] for c in ("snapshots", "nodes")]
+        for lo_hi in (("edges_min", "undirected_min"), ("edges_max", "undirected_max")):
+            target = paper[lo_hi[0]]
+            errs.append(min(abs(row[c] - target) / target for c in lo_hi))
+        rows[label] = {
+            "snapshots": row["snapshots"],
+            "nodes": row["nodes"],
+            "edges": f"{row['edges_min']:,}-{row['edges_max']:,}",
+            "undirected pairs": f"{row['undirected_min']:,}-{row['undirected_max']:,}",
+            "distance": float(np.mean(errs)),
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index").sort_values("distance")
+    frame.index.name = "settings"
+    return frame
