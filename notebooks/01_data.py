@@ -37,7 +37,7 @@ from myst_nb import glue
 
 from hvgrae.data.loaders import DATASETS, available, load_dataset
 from hvgrae.data.sources import resolve_data_dir
-from hvgrae.data.tables import PAPER_TABLE_I, compare_settings, table_one
+from hvgrae.data.tables import PAPER_TABLE_I, compare_settings, format_value, table_one
 
 sns.set_theme(style="whitegrid", palette="colorblind")
 folder = resolve_data_dir(data_dir or None)
@@ -55,7 +55,7 @@ print("data directory:", folder, "| data sets:", ", ".join(names))
 # %%
 table = table_one(folder, datasets=names)
 shown = table[[c for c in table.columns if c not in ("settings", "note", "load_seconds")]]
-display(shown.T)
+display(shown.T.map(format_value))
 glue("data_sets_shown", len(table), display=False)
 
 # %%

@@ -32,17 +32,6 @@ def _options(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _cell(value: Any) -> str:
-    """A table value for the terminal: integers without decimals, missing as ``-``."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "-"
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
-        return f"{int(value):,}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 def _fmt(value: float | None) -> str:
     """A metric to four decimals; ``n/a`` where it is undefined (e.g. no anomaly in the test set)."""
     return "n/a" if value is None else f"{value:.4f}"
@@ -61,12 +50,12 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from hvgrae.data.sources import resolve_data_dir
-    from hvgrae.data.tables import table_one
+    from hvgrae.data.tables import format_value, table_one
 
     table = table_one(resolve_data_dir(args.data_dir))
     text = [c for c in ("settings", "note") if c in table.columns]
     with pd.option_context("display.width", 250, "display.max_columns", 60):
-        print(table.drop(columns=text).T.map(_cell).to_string())
+        print(table.drop(columns=text).T.map(format_value).to_string())
     for name, row in table.iterrows():
         print(f"\n{name}: " + "; ".join(f"{c}: {row[c]}" for c in text if isinstance(row[c], str) and row[c]))
     return 0
@@ -283,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # output piped into `head` and closed early
+        return 0
     except (DataError, ValueError, FileNotFoundError) as exc:
         if os.environ.get("HVGRAE_DEBUG"):
             raise

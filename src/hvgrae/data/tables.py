@@ -35,6 +35,19 @@ PAPER_TABLE_I: dict[str, dict[str, Any]] = {
 _PAPER_COLUMNS = ("snapshots", "nodes", "edges_min", "edges_max", "density", "attribute_dim")
 
 
+def format_value(value: Any) -> str:
+    """A table value for people: integers with thousands separators, floats to 4 significant digits, missing as -."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4g}"
+    return str(value)
+
+
 def describe(graph: DynamicGraph) -> dict[str, Any]:
     """One Table-I row for a loaded graph: :meth:`DynamicGraph.stats`, undirected counts, what was dropped."""
     stats = graph.stats()
