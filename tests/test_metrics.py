@@ -31,3 +31,23 @@ def test_precision_recall_f1_by_hand():
 def test_nan_scores_are_rejected():
     with pytest.raises(ValueError, match="NaN"):
         auc([np.array([0, 1])], [np.array([np.nan, 1.0])])
+
+
+def test_auc_standard_error_matches_the_bootstrap():
+    from hvgrae.metrics import auc_standard_error
+
+    rng = np.random.default_rng(0)
+    n1, n0 = 30, 600
+    y = np.r_[np.ones(n1), np.zeros(n0)].astype(int)
+    # Hanley & McNeil derive the formula for exponentially distributed scores
+    s = np.r_[rng.exponential(3.0, n1), rng.exponential(1.0, n0)]
+    a = roc_auc_score(y, s)
+    boot = []
+    for _ in range(2000):
+        i1, i0 = rng.integers(0, n1, n1), rng.integers(n1, n1 + n0, n0)
+        idx = np.r_[i1, i0]
+        boot.append(roc_auc_score(y[idx], s[idx]))
+    assert auc_standard_error(a, n1, n0) == pytest.approx(np.std(boot), rel=0.15)
+    # more anomalies, smaller error; none, undefined
+    assert auc_standard_error(0.8, 300, 600) < auc_standard_error(0.8, 30, 600)
+    assert np.isnan(auc_standard_error(0.8, 0, 600))

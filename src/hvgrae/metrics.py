@@ -72,3 +72,17 @@ def evaluate(labels: Sequence[np.ndarray], scores: Sequence[np.ndarray]) -> dict
         "test_anomalies": int(sum((np.asarray(y) == 1).sum() for y in labels)),
         "anomalies_per_snapshot": [int((np.asarray(y) == 1).sum()) for y in labels],
     }
+
+
+def auc_standard_error(auc_value: float, num_anomalies: int, num_normal: int) -> float:
+    """Standard error of an AUC estimated from ``num_anomalies`` positives and ``num_normal`` negatives.
+
+    Hanley & McNeil (Radiology, 1982), Eq. 2, with Q1 = A / (2 - A) and Q2 = 2 A^2 / (1 + A): tells how many
+    decimals of an AUC mean anything when a test set holds few anomalies.
+    """
+    a, n1, n0 = auc_value, num_anomalies, num_normal
+    if n1 < 1 or n0 < 1:
+        return float("nan")
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0)
+    return float(np.sqrt(max(var, 0.0)))

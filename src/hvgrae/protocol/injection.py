@@ -10,6 +10,7 @@ inject the same pair twice. Everything is a pure function of the inputs and a nu
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 
 import numpy as np
@@ -20,13 +21,24 @@ from hvgrae.data.errors import DataError
 INJECTIONS = ("clustered", "uniform")
 
 
+_CLUSTER_MEMO: dict[tuple[str, int, int, int], np.ndarray] = {}
+
+
 def spectral_clusters(edges: np.ndarray, num_nodes: int, k: int, seed: int) -> np.ndarray:
     """Cluster label per node from spectral clustering of the undirected graph of ``edges`` ``(2, E)``.
 
     Uses scikit-learn's ``SpectralClustering`` on the precomputed adjacency, as the reference code does.
     Nodes without any edge form singleton components; sklearn warns that the graph is not connected and
-    still assigns them, which is the reference behaviour, so the warning is silenced.
+    still assigns them, which is the reference behaviour, so the warning is silenced. Results are memoised
+    per process (HEP-TH takes about 20 s, and every cell of a grid with the same seed needs the same one).
     """
+    key = (hashlib.sha1(np.ascontiguousarray(edges, dtype=np.int64).tobytes()).hexdigest(), num_nodes, k, seed)
+    if key not in _CLUSTER_MEMO:
+        _CLUSTER_MEMO[key] = _spectral_clusters(edges, num_nodes, k, seed)
+    return _CLUSTER_MEMO[key].copy()
+
+
+def _spectral_clusters(edges: np.ndarray, num_nodes: int, k: int, seed: int) -> np.ndarray:
     from sklearn.cluster import SpectralClustering
 
     k = int(min(k, max(2, num_nodes - 1)))
