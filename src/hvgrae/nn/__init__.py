@@ -1,0 +1,1 @@
+"""Torch modules only (no training loops): H-VGRAE and the neural baselines."""
