@@ -4,6 +4,7 @@ every detector module, so that each registers itself.
 
 from hvgrae.detectors import heuristics  # noqa: F401
 from hvgrae.detectors import streaming  # noqa: F401
+from hvgrae.detectors import hvgrae  # noqa: F401
 from hvgrae.detectors import vgrnn  # noqa: F401
 from hvgrae.detectors import addgraph  # noqa: F401
 from hvgrae.detectors import netwalk  # noqa: F401

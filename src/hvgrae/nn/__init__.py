@@ -1,1 +1,5 @@
-"""Torch modules only (no training loops): H-VGRAE and the neural baselines."""
+"""Torch modules of H-VGRAE (and the learned baselines): layers, likelihood functions, models. No training loops."""
+
+from hvgrae.nn.hvgrae import HVGRAE, HVGRAEConfig, RecurrentState, SnapshotInput, StepOutput
+
+__all__ = ["HVGRAE", "HVGRAEConfig", "RecurrentState", "SnapshotInput", "StepOutput"]
