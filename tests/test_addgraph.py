@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from hvgrae.data.graph import DynamicGraph
 from hvgrae.data.synthetic import SyntheticConfig, make_synthetic
 from hvgrae.detectors import make_detector
 from hvgrae.metrics import evaluate
@@ -71,3 +72,12 @@ def test_addgraph_beats_chance_on_synthetic_and_is_deterministic(split):
             for _ in range(2)]
     for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_cumulative_adjacency_accumulates_the_gcn_graph():
+    edges = [np.array([[0], [1]]), np.array([[2], [3]])]
+    train = DynamicGraph(name="hand", num_nodes=5, edges=edges, start_times=np.arange(2.0), node_ids=np.arange(5))
+    det = make_detector("addgraph", seed=0, epochs=1, hidden=4, adjacency="cumulative", progress=False).fit(train)
+    assert det.seen_.tolist() == [0 * 5 + 1, 2 * 5 + 3]
+    det.score_snapshot(np.array([[4], [0]]))
+    assert det.seen_.tolist() == [1, 4, 13]  # undirected keys min * N + max: (0,1), (0,4), (2,3)

@@ -5,6 +5,10 @@ earlier states and A^t, every edge of t is paired with one selectively sampled n
 minimises ``sum max(0, gamma + f(pos) - f(neg)) + lambda * sum ||theta||^2`` with f on H^t. States are
 detached between snapshots (backpropagation through one step; the paper trains snapshot by snapshot).
 
+The GCN reads A^t, the snapshot's own edges (paper), or with ``adjacency="cumulative"`` every edge seen so
+far (what the public re-implementation github.com/Ljiajie/Addgraph does; with fixed-size chunks of first
+occurrences, as in the ``taddy`` protocol, a snapshot alone is a sparse graph whose pairs never recur).
+
 Online scoring: the edges of snapshot t are scored with H^{t-1} (``score_with="previous"``, the default)
 or with H^t computed from snapshot t itself (``"current"``: the objective the model was trained on); then
 H^t is computed from the snapshot as observed and the window moves on. The score is the logit
@@ -20,7 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from hvgrae.data.graph import DynamicGraph
+from hvgrae.data.graph import DynamicGraph, undirected_keys
 from hvgrae.detectors.base import Detector, register
 from hvgrae.detectors.vgrnn import config_options, seeded_torch
 from hvgrae.nn.addgraph import AddGraph, AddGraphConfig, selective_negative_sampling
@@ -54,6 +58,11 @@ class AddGraphDetector(Detector):
         return torch.as_tensor(np.asarray(x, dtype=np.float32))
 
     def _graph(self, edges: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The GCN graph of the next snapshot: its own edges, or with ``adjacency="cumulative"`` all so far."""
+        if self.cfg.adjacency == "cumulative":
+            keys = np.unique(undirected_keys(edges[:, edges[0] != edges[1]], self.num_nodes_))
+            self.seen_ = np.union1d(self.seen_, keys)
+            edges = np.stack([self.seen_ // self.num_nodes_, self.seen_ % self.num_nodes_])
         return symmetric_gcn_graph(torch.as_tensor(edges, dtype=torch.long), self.num_nodes_, improved=False)
 
     def _advance(self, h: torch.Tensor) -> None:
@@ -65,6 +74,7 @@ class AddGraphDetector(Detector):
             raise ValueError("addgraph needs at least one training snapshot")
         n = self.num_nodes_ = train.num_nodes
         use_x = self.cfg.use_attributes and train.x is not None
+        self.seen_ = np.zeros(0, dtype=np.int64)
         graphs = [self._graph(e) for e in train.edges]
         positives = [torch.as_tensor(e[:, e[0] != e[1]], dtype=torch.long) for e in train.edges]
         with seeded_torch(self.seed):

@@ -42,10 +42,13 @@ class AddGraphConfig:
     epochs: int = 50  # ours (the paper gives none); one Adam step per snapshot, so 50 x T steps
     score_with: str = "previous"  # test edges of t scored with H^{t-1} ("previous") or H^t ("current")
     use_attributes: bool = True  # with X(t) present, the first GCN layer reads [H^{t-1}, X(t)] (ours)
+    adjacency: str = "snapshot"  # GCN graph: A^t of snapshot t (paper) or "cumulative" (all edges so far)
 
     def __post_init__(self) -> None:
         if self.score_with not in ("previous", "current"):
             raise ValueError(f"score_with must be 'previous' or 'current', got {self.score_with!r}")
+        if self.adjacency not in ("snapshot", "cumulative"):
+            raise ValueError(f"adjacency must be 'snapshot' or 'cumulative', got {self.adjacency!r}")
         if self.window < 1 or self.gcn_layers < 1:
             raise ValueError("window and gcn_layers must be >= 1")
         if self.epochs < 0:
