@@ -308,6 +308,11 @@ class HVGRAE(nn.Module):
             )
         if x is not None and np.shape(x) != (self.num_nodes, self.num_features):
             raise ValueError(f"x must have shape ({self.num_nodes}, {self.num_features}), got {np.shape(x)}")
+        edges = np.asarray(edges)
+        if edges.ndim != 2 or edges.shape[0] != 2:
+            raise ValueError(f"edges must have shape (2, E), got {edges.shape}")
+        if edges.size and (edges.min() < 0 or edges.max() >= self.num_nodes):
+            raise ValueError(f"edge endpoints must lie in 0..{self.num_nodes - 1}")
         return SnapshotInput.from_numpy(edges, self.num_nodes, x)
 
     # ------------------------------------------------------------------ one step
