@@ -4,7 +4,7 @@ Each setting runs in a fresh subprocess (so peak RSS, from ``resource.getrusage`
 alone; tracemalloc cannot see torch's C++ allocations). The graph is random: N nodes, T snapshots of
 ``degree * N / 2`` distinct directed edges each (average total degree ``degree``), half of them persistent
 from one snapshot to the next, no attributes (so phi_X is the N x 64 embedding). Training goes through the
-real detector (``HVGRAEDetector.fit``, paper architecture, one MC sample, BPTT window 4); the reported
+real detector (``HVGRAEDetector.fit``, paper architecture, one MC sample, ``--bptt`` window); the reported
 seconds per epoch are the median over epochs of its own per-epoch timing, without calibration. The exact
 likelihood builds N x N logits and is skipped above ``--exact-max`` nodes.
 
@@ -43,7 +43,7 @@ def random_graph(nodes: int, snapshots: int, degree: float, seed: int):
     )
 
 
-def child(nodes: int, snapshots: int, likelihood: str, epochs: int, degree: float, seed: int) -> dict:
+def child(nodes: int, snapshots: int, likelihood: str, epochs: int, degree: float, bptt: int, seed: int) -> dict:
     """Run one setting in this process and return its measurements."""
     import torch
 
@@ -52,7 +52,7 @@ def child(nodes: int, snapshots: int, likelihood: str, epochs: int, degree: floa
     graph = random_graph(nodes, snapshots, degree, seed)
     base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     det = HVGRAEDetector(
-        seed=seed, epochs=epochs, edge_likelihood=likelihood, bptt=4, score_samples=1, select="last", progress=False
+        seed=seed, epochs=epochs, edge_likelihood=likelihood, bptt=bptt, score_samples=1, select="last", progress=False
     )
     if likelihood == "exact":
         from dataclasses import replace
@@ -80,12 +80,13 @@ def main() -> None:
     p.add_argument("--snapshots", type=int, default=20, help="T")
     p.add_argument("--epochs", type=int, default=2, help="epochs per setting (median seconds reported)")
     p.add_argument("--degree", type=float, default=10.0, help="average total degree per snapshot")
+    p.add_argument("--bptt", type=int, default=4, help="BPTT window (activations of this many steps are kept)")
     p.add_argument("--exact-max", type=int, default=10_000, help="largest N for the exact N x N likelihood")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--child", nargs=2, metavar=("N", "LIKELIHOOD"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        out = child(int(args.child[0]), args.snapshots, args.child[1], args.epochs, args.degree, args.seed)
+        out = child(int(args.child[0]), args.snapshots, args.child[1], args.epochs, args.degree, args.bptt, args.seed)
         print(json.dumps(out))
         return
 
@@ -97,7 +98,8 @@ def main() -> None:
                 notes.append(f"exact skipped at N={n}: N x N logits ({gib:.0f} GiB per sample) do not fit")
                 continue
             cmd = [sys.executable, __file__, "--child", str(n), likelihood, "--snapshots", str(args.snapshots),
-                   "--epochs", str(args.epochs), "--degree", str(args.degree), "--seed", str(args.seed)]
+                   "--epochs", str(args.epochs), "--degree", str(args.degree), "--bptt", str(args.bptt),
+                   "--seed", str(args.seed)]
             res = subprocess.run(cmd, capture_output=True, text=True)
             if res.returncode != 0:
                 notes.append(f"N={n} {likelihood} failed: {res.stderr.strip().splitlines()[-1:]}")
@@ -105,7 +107,8 @@ def main() -> None:
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), file=sys.stderr)
     header = f"{'N':>8} {'E/snap':>9} {'likelihood':>10} {'s/epoch':>9} {'peak RSS MB':>12} {'train RSS MB':>13}"
-    print(f"H-VGRAE (M=2, d=16), T={args.snapshots}, degree {args.degree}, {args.epochs} epoch(s) per setting")
+    print(f"H-VGRAE (M=2, d=16), T={args.snapshots}, degree {args.degree}, BPTT window {args.bptt},"
+          f" {args.epochs} epoch(s) per setting")
     print(header)
     for r in rows:
         print(f"{r['nodes']:>8} {r['edges_per_snapshot']:>9} {r['likelihood']:>10} {r['epoch_seconds']:>9.2f}"

@@ -26,6 +26,14 @@ Choices where the paper is silent or inconsistent (each a config field if it can
   what the decoder and the lagged conditioning see, not the KL. ``kl_estimator="analytic"`` uses the
   closed-form Gaussian KL of the pre-flow Gaussians, which is therefore exact; ``"mc"`` is Eq. 16 literally.
 - Without attributes there is no X(t) likelihood: the identity matrix the paper feeds is not data.
+- Decoder Step 3 feeds C_Z(i) to "the i-th layer of GNN": one GCN per scale on that scale's latent (not a
+  stack over scales); scales meet through [S_Dec(i) || ST_Dec(i-1)], as in the encoder.
+- The predictive prior of scale i is a dilated GRU over the sampled Z_g(i) (Section IV-A-3: "phi_Prior(Z_g(i)
+  (t - 2^(i-1))) ... implemented with DRNN") followed by a per-node MLP head; for i < M the head also sees
+  Z(i+1)(t), the conditioning of Eq. 12 that makes the merge of Eq. 15 a Ladder-VAE merge. The merge is
+  applied for i < M only ("Z(i)(t) should be conditioned on Z(i+1)(t) (i < M)"; S-VGRAE-I, M = 1, has none).
+- Flows and lagged conditioning use the sampled Z, the prior DRNN the pre-flow sample Z_g (as written).
+- Dropout (0.2) acts on the input of every GCN layer; the paper does not say where.
 """
 
 from __future__ import annotations
@@ -89,7 +97,10 @@ class HVGRAEConfig:
     num_samples: int = 1  # L of Eq. 16 during training (ours; one sample, as in VAE/VGRNN practice)
     score_samples: int = 10  # samples averaged in the anomaly scores (ours)
     bptt: int = 8  # truncated BPTT window in snapshots, >= 2^(M-1) for a gradient through a dilated link
-    kl_warmup_epochs: int = 0  # linear KL warm-up (Ladder VAE); 0 = off, as in the paper
+    # linear KL warm-up from 0 (Ladder VAE); 0 = off, as in the paper. With it off, the posterior collapses onto
+    # the prior (KL ~ 1 nat) on our synthetic and UCI runs, although the paper credits the predictive prior
+    # with preventing that
+    kl_warmup_epochs: int = 0
 
     def __post_init__(self) -> None:
         checks = [
