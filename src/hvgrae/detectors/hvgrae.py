@@ -36,13 +36,13 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import roc_auc_score
 from torch import Tensor
 from tqdm import tqdm
 
 from hvgrae.data.graph import DynamicGraph
 from hvgrae.detectors.base import Detector, register
 from hvgrae.evt import spot_threshold
+from hvgrae.metrics import auc
 from hvgrae.nn.functional import bernoulli_kl
 from hvgrae.nn.hvgrae import HVGRAE, HVGRAEConfig, SnapshotInput, StepOutput
 
@@ -276,10 +276,7 @@ class HVGRAEDetector(Detector):
 
     def _validation_auc(self, inputs: list[SnapshotInput], pairs: list[Tensor], labels: list[np.ndarray]) -> float:
         """ROC AUC of the validation edges from a deterministic pass (posterior means)."""
-        scores = self._score_pass(inputs, pairs, num_samples=1, sample=False)
-        y, s = np.concatenate(labels), np.concatenate(scores)
-        keep = y >= 0
-        return float(roc_auc_score(y[keep], s[keep]))
+        return auc(labels, self._score_pass(inputs, pairs, num_samples=1, sample=False))
 
     def _state_copy(self) -> dict[str, Tensor]:
         return copy.deepcopy(self.model_.state_dict())
