@@ -42,7 +42,7 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	rm -rf $(NBTEST) && mkdir -p $(NBTEST)
 	for f in notebooks/*.py; do $(BIN)/jupytext --quiet --to ipynb -o $(NBTEST)/$$(basename $$f .py).ipynb $$f; done
-	$(BIN)/pytest --nbmake $(NBTEST) -q -p no:cacheprovider
+	HVGRAE_RESULTS=$(CURDIR)/$(NBTEST)/results $(BIN)/pytest --nbmake $(NBTEST) -q -p no:cacheprovider
 
 test: lint unit notebooks
 
