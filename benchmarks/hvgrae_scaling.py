@@ -95,7 +95,7 @@ def main() -> None:
         for likelihood in ("sampled", "exact"):
             if likelihood == "exact" and n > args.exact_max:
                 gib = n * n * 4 / 2**30
-                notes.append(f"exact skipped at N={n}: N x N logits ({gib:.0f} GiB per sample) do not fit")
+                notes.append(f"exact skipped at N={n} (> --exact-max {args.exact_max}): {gib:.2f} GiB logits/sample")
                 continue
             cmd = [sys.executable, __file__, "--child", str(n), likelihood, "--snapshots", str(args.snapshots),
                    "--epochs", str(args.epochs), "--degree", str(args.degree), "--bptt", str(args.bptt),
