@@ -61,11 +61,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_split(method: str, split: Split, progress: bool = True, **options: Any) -> dict[str, Any]:
-    """Fit ``method`` on ``split.train`` (and ``split.val``), score ``split.test``, evaluate."""
+    """Fit ``method`` on ``split.train`` (and ``split.val``), score ``split.test``, evaluate.
+
+    ``progress`` also reaches detectors that declare a ``progress`` option (their training bars), unless
+    ``options`` sets it.
+    """
     from hvgrae.detectors import make_detector
     from hvgrae.metrics import evaluate
 
-    detector = make_detector(method, **options)
+    detector = make_detector(method, **{"progress": progress, **options})
     t0 = time.perf_counter()
     detector.fit(split.train, split.val)
     t1 = time.perf_counter()
