@@ -173,13 +173,13 @@ def smoke_store(tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a safety net only: the first cell takes seconds on an idle machine
         while not (store.exists() and store.read_bytes().count(b"\n") >= 1):
             assert proc.poll() is None, "the run ended before its first cell was stored"
-            assert time.monotonic() < deadline, "no cell stored within 120 s"
+            assert time.monotonic() < deadline, "no cell stored within 600 s"
             time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
     finally:
+        proc.send_signal(signal.SIGKILL)
         proc.wait()
     first = _lines(store)
     exit_code = cli.main(["reproduce", "--profile", "smoke", "--results", str(folder), "--quiet"])
