@@ -41,3 +41,18 @@ def test_spot_rejects_bad_input():
         spot_threshold(np.array([1.0, np.nan] * 10))
     with pytest.raises(ValueError):
         spot_threshold(np.ones(3))
+
+
+@pytest.mark.parametrize("dist", ["exponential", "normal", "uniform"])
+def test_spot_tail_probability_is_q_at_the_threshold_and_matches_the_true_tail(dist):
+    rng = np.random.default_rng(4)
+    s = getattr(rng, dist)(size=50_000)
+    r = spot(s, q=1e-3)
+    assert r.tail_probability(r.threshold) == pytest.approx(1e-3, rel=1e-6)
+    assert r.tail_probability(r.initial_threshold) == pytest.approx(r.num_peaks / r.num_calibration)
+    assert np.isnan(r.tail_probability(r.initial_threshold - 1e-6))
+    xs = np.linspace(r.initial_threshold, r.threshold, 20)
+    assert np.all(np.diff(r.tail_probability(xs)) <= 0)
+    if dist == "exponential":  # Exp(1): P(S > x) = exp(-x)
+        x = np.quantile(s, 0.995)
+        assert r.tail_probability(x) == pytest.approx(np.exp(-x), rel=0.15)

@@ -142,6 +142,12 @@ def test_online_scoring_thresholds_and_interpretation_are_consistent(tiny):
     assert coef.eta_e >= 0 and np.isfinite(coef.eta_n)
     assert len(det.latents_) == len(split.test)
     assert [z.shape for z in det.latents_[-1]] == [(split.test.num_nodes, 16)] * 2
+    # the history has the KL of each scale, summing to the total; the thresholds come from the kept SPOT fits
+    for h in det.history_:
+        assert h["kl"] == pytest.approx(h["kl_1"] + h["kl_2"])
+    assert det.edge_spot_.threshold == det.edge_threshold_ and det.node_spot_.threshold == det.node_threshold_
+    assert det.edge_spot_.num_calibration == det.edge_calibration_.size == (np.concatenate(split.val.labels) == 0).sum()
+    assert det.node_calibration_.shape == (len(split.train) * split.train.num_nodes,)
 
 
 def test_same_seed_same_scores_and_checkpoint_resume_matches_an_uninterrupted_run(tiny, tmp_path):

@@ -77,7 +77,10 @@ def fit_gpd(peaks: np.ndarray, grid: int = 200) -> GPDFit:
 
 @dataclass(frozen=True)
 class SpotResult:
-    """A SPOT threshold and how it was obtained (all in the original score units except ``fit``)."""
+    """A SPOT threshold and how it was obtained (all in the original score units except ``fit``).
+
+    ``fit`` is in standardised units: a peak of ``y`` standardised units is ``y * scale`` score units.
+    """
 
     threshold: float
     initial_threshold: float
@@ -85,6 +88,25 @@ class SpotResult:
     num_peaks: int
     fit: GPDFit
     q: float
+    scale: float  # standard deviation of the calibration scores (1 if they are all tied)
+
+    def tail_probability(self, x: np.ndarray | float) -> np.ndarray:
+        """The fitted P(S > x) for scores ``x`` at or above ``initial_threshold``, same shape as ``x``.
+
+        P(S > x) = (N_t / n) * P(Y > y) with y = (x - t) / scale and the GPD survival
+        P(Y > y) = (1 + gamma y / sigma)^(-1 / gamma) (exp(-y / sigma) when gamma = 0), zero beyond the
+        endpoint when gamma < 0; so ``tail_probability(threshold) == q``. NaN below ``initial_threshold``, where
+        the tail model says nothing.
+        """
+        xs = np.asarray(x, dtype=np.float64)
+        y = (xs - self.initial_threshold) / self.scale
+        g, sigma = self.fit.gamma, self.fit.sigma
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if g == 0:
+                survival = np.exp(-y / sigma)
+            else:
+                survival = np.maximum(1 + g * y / sigma, 0.0) ** (-1 / g)
+        return np.where(y >= 0, survival * self.num_peaks / self.num_calibration, np.nan)
 
 
 def spot(calibration_scores: np.ndarray, q: float = 1e-3, level: float = 0.98) -> SpotResult:
@@ -117,6 +139,7 @@ def spot(calibration_scores: np.ndarray, q: float = 1e-3, level: float = 0.98) -
         num_peaks=int(peaks.size),
         fit=fit,
         q=q,
+        scale=float(std),
     )
 
 

@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from hvgrae.data.graph import DynamicGraph
 from hvgrae.detectors.base import Detector, register
-from hvgrae.evt import spot_threshold
+from hvgrae.evt import spot
 from hvgrae.metrics import auc
 from hvgrae.nn.functional import bernoulli_kl
 from hvgrae.nn.hvgrae import HVGRAE, HVGRAEConfig, SnapshotInput, StepOutput
@@ -104,8 +104,10 @@ class HVGRAEDetector(Detector):
     """H-VGRAE (M >= 1 scales, d latent dimensions); the ablations are subclasses that fix switches.
 
     Every option left at None takes :class:`~hvgrae.nn.hvgrae.HVGRAEConfig`'s default (the paper's
-    settings). Fitted attributes: ``model_``, ``history_`` (per-epoch ELBO terms and validation AUC),
-    ``best_epoch_``, ``edge_threshold_``, ``node_threshold_``; after each scored snapshot:
+    settings). Fitted attributes: ``model_``, ``history_`` (per-epoch ELBO terms, KL per scale, validation
+    AUC, seconds), ``best_epoch_``, ``edge_threshold_``, ``node_threshold_``, the SPOT fits behind them
+    ``edge_spot_``, ``node_spot_`` (:class:`~hvgrae.evt.SpotResult`, None without attributes) and their
+    calibration scores ``edge_calibration_``, ``node_calibration_``; after each scored snapshot:
     ``last_edge_scores_``, ``last_anomalous_edges_`` (bool mask), ``last_node_scores_`` and
     ``last_node_contributions_`` (None without attributes), ``last_anomalous_nodes_``, and one
     :class:`Coefficients` per scored snapshot in ``coefficients_``; ``latents_`` (per scored snapshot, per
@@ -223,16 +225,23 @@ class HVGRAEDetector(Detector):
         return self
 
     def _train_epoch(self, snaps: list[SnapshotInput], optimizer: torch.optim.Optimizer, kl_weight: float) -> dict:
-        """One pass through the training snapshots with truncated BPTT; returns the mean ELBO terms."""
+        """One pass through the training snapshots with truncated BPTT.
+
+        Returns the ELBO terms averaged over snapshots: ``elbo``, ``log_lik_edges``, ``log_lik_x``, ``kl`` and
+        the KL of each scale ``kl_1`` .. ``kl_M`` (their sum is ``kl``), so posterior collapse shows per scale.
+        """
         model, cfg = self.model_, self.model_config
         model.train()
         state = model.initial_state(cfg.num_samples)
         sums = {"elbo": 0.0, "log_lik_edges": 0.0, "log_lik_x": 0.0, "kl": 0.0}
+        sums |= {f"kl_{i + 1}": 0.0 for i in range(cfg.num_scales)}
         loss: Tensor | float = 0.0
         for k, out in enumerate(model.rollout(snaps, state)):
             loss = loss - model.elbo(out, kl_weight)
             sums["log_lik_edges"] += float(out.log_lik_edges.detach().mean())  # type: ignore[union-attr]
             sums["log_lik_x"] += float(out.log_lik_x.detach().mean())  # type: ignore[union-attr]
+            for i, kl in enumerate(out.kl):
+                sums[f"kl_{i + 1}"] += float(kl.detach().mean())
             sums["kl"] += float(torch.stack(out.kl).sum(0).detach().mean())
             if (k + 1) % cfg.bptt == 0 or k + 1 == len(snaps):
                 optimizer.zero_grad()
@@ -304,8 +313,12 @@ class HVGRAEDetector(Detector):
             calibration = np.concatenate([sc[y == 0] for sc, y in zip(scores, labels, strict=True)])
         else:
             calibration = np.concatenate(train_edge_scores)
-        self.edge_threshold_ = spot_threshold(calibration, q=self.q)
-        self.node_threshold_ = spot_threshold(np.concatenate(node_scores), q=self.q) if node_scores else None
+        self.edge_calibration_ = calibration
+        self.node_calibration_ = np.concatenate(node_scores) if node_scores else None
+        self.edge_spot_ = spot(calibration, q=self.q)
+        self.node_spot_ = None if self.node_calibration_ is None else spot(self.node_calibration_, q=self.q)
+        self.edge_threshold_ = self.edge_spot_.threshold
+        self.node_threshold_ = None if self.node_spot_ is None else self.node_spot_.threshold
         self.coefficients_: list[Coefficients] = []
         self.latents_: list[list[np.ndarray]] = []
 
