@@ -96,7 +96,7 @@ def _counts(cells):
     "name, expected",
     [
         ("smoke", {"table2": 3, "ablation": 1, "sens_M": 1, "sens_d": 1, "sens_ratio": 1}),
-        ("quick", {"table2": 120, "ablation": 60, "sens_M": 8, "sens_d": 6, "sens_ratio": 6}),
+        ("quick", {"table2": 108, "ablation": 5, "sens_M": 3, "sens_d": 2, "sens_ratio": 2}),
         # 10 methods x 5 data sets x 2 protocols x 3 ratios x 5 seeds; sweeps: values x 2 data sets x 5 seeds
         ("full", {"table2": 1500, "ablation": 750, "sens_M": 60, "sens_d": 50, "sens_ratio": 60}),
     ],
