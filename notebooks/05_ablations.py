@@ -25,7 +25,7 @@
 # %% tags=["parameters"] nbmake={"mock": {"profile": "smoke"}}
 # Parameters (literals only)
 profile = ""  # "" = $HVGRAE_PROFILE, else "quick"; or "smoke" / "quick" / "full"
-datasets = ""  # comma-separated subset, "" = every data set of the profile that is available
+dataset = ""  # one data set or a comma-separated list; "" = every available data set of the profile
 seeds = ""  # comma-separated subset of the profile's seeds, "" = all
 results = ""  # results folder, "" = $HVGRAE_RESULTS or the cache
 workers = 1  # parallel worker processes for missing cells
@@ -40,18 +40,16 @@ import seaborn as sns
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from hvgrae.runner import PAPER_ABLATIONS, compare_with_paper, load_results, reproduce, summarise
+from hvgrae.runner import PAPER_ABLATIONS, compare_with_paper, load_results, reproduce, summarise, table_ii_cells
 
 sns.set_theme(style="whitegrid", palette="colorblind")
 profile = profile or os.environ.get("HVGRAE_PROFILE") or "quick"
-subset = [d for d in datasets.split(",") if d] or None
+subset = [d for d in dataset.split(",") if d] or None
 seed_list = [int(s) for s in seeds.split(",") if s] or None
 store = results or None
 reproduce(profile, datasets=subset, seeds=seed_list, experiments=["ablation", "table2"], workers=workers,
           results=store, progress=False)
-df = load_results(store, experiment=["ablation", "table2"], profile=profile)
-if subset:
-    df = df[df["dataset"].isin(subset)]
+df = table_ii_cells(load_results(store, profile=profile, datasets=subset))
 order = ["VGRNN", *PAPER_ABLATIONS]
 df = df[df["label"].isin(order)]
 glue("ablation_profile", profile, display=False)

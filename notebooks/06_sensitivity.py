@@ -27,7 +27,7 @@
 # %% tags=["parameters"] nbmake={"mock": {"profile": "smoke"}}
 # Parameters (literals only)
 profile = ""  # "" = $HVGRAE_PROFILE, else "quick"; or "smoke" / "quick" / "full"
-datasets = ""  # comma-separated subset, "" = the profile's sweep data sets that are available
+dataset = ""  # one data set or a comma-separated list; "" = the profile's available sweep data sets
 seeds = ""  # comma-separated subset of the profile's seeds, "" = all
 results = ""  # results folder, "" = $HVGRAE_RESULTS or the cache
 workers = 1  # parallel worker processes for missing cells
@@ -46,16 +46,14 @@ from hvgrae.runner import load_results, reproduce
 
 sns.set_theme(style="whitegrid", palette="colorblind")
 profile = profile or os.environ.get("HVGRAE_PROFILE") or "quick"
-subset = [d for d in datasets.split(",") if d] or None
+subset = [d for d in dataset.split(",") if d] or None
 seed_list = [int(s) for s in seeds.split(",") if s] or None
 store = results or None
 sweeps = {"sens_M": ("M", "number of scales M"), "sens_d": ("d", "latent dimension d"),
           "sens_ratio": ("train_ratio", "share of training edges used")}
 reproduce(profile, datasets=subset, seeds=seed_list, experiments=list(sweeps), workers=workers, results=store,
           progress=False)
-df = load_results(store, experiment=list(sweeps), profile=profile)
-if subset:
-    df = df[df["dataset"].isin(subset)]
+df = load_results(store, experiment=list(sweeps), profile=profile, datasets=subset)
 glue("sens_profile", profile, display=False)
 print(f"profile {profile}: {len(df)} cells")
 

@@ -21,6 +21,7 @@
 # %% tags=["parameters"] nbmake={"mock": {"profile": "smoke"}}
 # Parameters (literals only)
 profile = ""  # "" = $HVGRAE_PROFILE, else "quick"; or "smoke" / "quick" / "full"
+dataset = ""  # one data set or a comma-separated list, as run by the other chapters; "" = the profile's own
 results = ""  # results folder, "" = $HVGRAE_RESULTS or the cache
 
 # %%
@@ -30,12 +31,12 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from hvgrae.runner import HEURISTICS, compare_with_paper, load_results, summarise
+from hvgrae.runner import HEURISTICS, compare_with_paper, load_results, summarise, table_ii_cells
 
 profile = profile or os.environ.get("HVGRAE_PROFILE") or "quick"
 store = results or None
-df = load_results(store, profile=profile)
-summary = summarise(df) if len(df) else pd.DataFrame()
+df = load_results(store, profile=profile, datasets=[d for d in dataset.split(",") if d] or None)
+summary = summarise(table_ii_cells(df)) if len(df) else pd.DataFrame()  # Table II rows, ablations included
 comparison = compare_with_paper(summary) if len(summary) else pd.DataFrame()
 glue("findings_profile", profile, display=False)
 glue("findings_cells", len(df), display=False)

@@ -96,7 +96,8 @@ def _counts(cells):
     "name, expected",
     [
         ("smoke", {"table2": 3, "ablation": 1, "sens_M": 1, "sens_d": 1, "sens_ratio": 1}),
-        ("quick", {"table2": 108, "ablation": 5, "sens_M": 3, "sens_d": 2, "sens_ratio": 2}),
+        # quick: (5 baselines + 4 heuristics + H-VGRAE (M = 2)) x 2 data sets x 2 protocols x 3 ratios
+        ("quick", {"table2": 120, "ablation": 5, "sens_M": 3, "sens_d": 2, "sens_ratio": 2}),
         # 10 methods x 5 data sets x 2 protocols x 3 ratios x 5 seeds; sweeps: values x 2 data sets x 5 seeds
         ("full", {"table2": 1500, "ablation": 750, "sens_M": 60, "sens_d": 50, "sens_ratio": 60}),
     ],
@@ -133,6 +134,10 @@ def test_grid_restrictions(every_method_registered):
     assert {c.experiment for c in cells} == {"table2", "sens_d"}
     assert {c.dataset for c in cells} == {"uci_message"} and {c.seed for c in cells} == {7}
     assert _counts(cells)["table2"] == 10 * 2 * 3 and _counts(cells)["sens_d"] == 5
+    # the data sets replace those of every experiment: quick's ablations (synthetic only) and Table II move to HEP-TH
+    cells = grid("quick", datasets=["hep_th"], experiments=["table2", "ablation"], verbose=False)
+    assert {c.dataset for c in cells} == {"hep_th"}
+    assert _counts(cells)["ablation"] == 5 and _counts(cells)["table2"] == 10 * 2 * 3
     with pytest.raises(ValueError, match="unknown experiment"):
         grid("smoke", experiments=["tabel2"])
     with pytest.raises(ValueError, match="unknown profile"):
@@ -303,6 +308,15 @@ def test_summarise_and_compare_with_the_paper():
     assert not bool(compare_with_paper(s, spread=0.5).set_index("label").loc["H-VGRAE (M = 2)", "within_spread"])
     assert pd.isna(cmp.loc["GOutlier", "within_spread"])  # one seed: no spread
     assert cmp.loc["GOutlier", "provenance"] == "reported"  # not shown to be copied: reported as the paper gives it
+
+
+def test_a_table2_hvgrae_row_meets_its_paper_value_and_is_counted_once():
+    both = pd.concat([_frame([0.80, 0.82]), _frame([0.80, 0.82]).assign(experiment="table2"),
+                      _frame([0.7], label="hvgrae [M=1]", options="M=1").assign(experiment="sens_M")])
+    cells = runner.table_ii_cells(both)
+    assert len(cells) == 2 and set(cells["experiment"]) == {"table2"}  # sens_M dropped; duplicates kept once
+    cmp = compare_with_paper(summarise(cells)).set_index("label")
+    assert cmp.loc["H-VGRAE (M = 2)", "paper"] == 0.8317 and cmp.loc["H-VGRAE (M = 2)", "n"] == 2
 
 
 def test_load_results_keeps_the_latest_record_per_cell(tmp_path):

@@ -254,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("reproduce", help="run or resume the study's grid of cells (resumable, parallel)")
     q.add_argument("--profile", default="quick", help="smoke, quick (default) or full")
-    q.add_argument("--datasets", nargs="+", help="replace the profile's data sets (sweeps: keep only these)")
+    q.add_argument("--datasets", nargs="+", help="replace the profile's data sets in every experiment")
     q.add_argument("--seeds", nargs="+", type=int, help="replace the profile's seeds")
     q.add_argument("--experiments", nargs="+",
                    help="only these: table2, ablation, sens_M, sens_d, sens_ratio")
