@@ -93,7 +93,7 @@ labels = split.test.label_list()
 edge_auc = evaluate(labels, scores)["auc"]
 glue("latent_edge_auc", f"{edge_auc:.4f}", display=False)
 glue("latent_best_epoch", det.best_epoch_ + 1, display=False)
-print(f"test edge AUC {edge_auc:.4f}; selected epoch {det.best_epoch_ + 1}")
+print(f"test edge AUC {edge_auc:.4f}; epoch {det.best_epoch_ + 1} kept")
 
 # %% [markdown]
 # ## Anomalous and normal nodes
@@ -218,7 +218,7 @@ glue("latent_verdict", "within two standard errors of chance: the latent means o
 # ## What we found
 #
 # - On {glue:text}`latent_dataset`, H-VGRAE (M = 3, d = 1) trained for {glue:text}`latent_epochs` epochs (epoch
-#   {glue:text}`latent_best_epoch` selected) reaches a test edge AUC of {glue:text}`latent_edge_auc`.
+#   {glue:text}`latent_best_epoch` kept) reaches a test edge AUC of {glue:text}`latent_edge_auc`.
 # - Over the test snapshots there are {glue:text}`latent_rows_anomalous` anomalous and
 #   {glue:text}`latent_rows_normal` normal (node, snapshot) pairs. The best latent-space score of "anomalous",
 #   the {glue:text}`latent_best_latent_method`, reaches an AUC of {glue:text}`latent_best_latent_auc`

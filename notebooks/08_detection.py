@@ -81,7 +81,7 @@ glue("det_dataset", name, display=False)
 glue("det_epochs", epochs, display=False)
 glue("det_auc", f"{evaluate(labels, scores)['auc']:.4f}", display=False)
 print(f"{name}: N = {graph.num_nodes:,}, {len(split.test)} test snapshots; H-VGRAE (M = {M}), {epochs} epochs, "
-      f"selected epoch {det.best_epoch_ + 1}, test AUC {evaluate(labels, scores)['auc']:.4f}")
+      f"epoch {det.best_epoch_ + 1} kept, test AUC {evaluate(labels, scores)['auc']:.4f}")
 
 # %% [markdown]
 # H-VGRAE (M = 2) on {glue:text}`det_dataset`, trained for {glue:text}`det_epochs` epochs (the paper: 100);

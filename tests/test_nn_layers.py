@@ -138,11 +138,18 @@ def test_snapshot_adjacency_is_the_symmetric_gcn_normalisation_block_diagonal_ov
 
 def test_pair_logits_agree_with_the_all_pairs_matrix():
     torch.manual_seed(5)
-    dec = BernoulliEdgeDecoder(4, 6, num_nodes=7)
-    hidden = dec.hidden(torch.randn(2 * 7, 4))
     pairs = torch.tensor([[0, 3, 6, 2], [1, 3, 0, 5]])
-    full = dec.all_logits(hidden, num_samples=2)
-    torch.testing.assert_close(dec.logits(hidden, pairs, num_samples=2), full[:, pairs[0], pairs[1]])
+    for target in ("static", "features"):
+        dec = BernoulliEdgeDecoder(4, 6, num_nodes=7, target=target)
+        f = torch.randn(2 * 7, 4)
+        hidden = dec.hidden(f)
+        full = dec.all_logits(hidden, num_samples=2)
+        torch.testing.assert_close(dec.logits(hidden, pairs, num_samples=2), full[:, pairs[0], pairs[1]])
+    # the "features" form: logit(k -> j) = tanh(W1 F_k + b1) . (U F_j) + b2_j, by hand
+    fs = f.view(2, 7, 4)
+    src = torch.tanh(fs @ dec.lin1.weight.T + dec.lin1.bias)
+    expected = src @ (fs @ dec.target_map.weight.T).transpose(1, 2) + dec.target_bias
+    torch.testing.assert_close(full, expected)
 
 
 def _random_graph(n: int, e: int, seed: int) -> torch.Tensor:

@@ -82,6 +82,22 @@ def test_cumulative_mode_marks_old_edges_as_context():
         assert (y >= 0).sum() > 0
 
 
+def test_cumulative_validation_mirrors_the_test_task():
+    """Held-out edges already present at t - 1 are context in validation too: model selection must not reward
+    remembering old edges when the test scores only new ones."""
+    g = tiny_graph(mode="cumulative", per=10)
+    s = make_split(g, seed=0, anomaly_ratio=0.1)
+    n_context = 0
+    for t, (e, y) in enumerate(zip(s.val.edges, s.val.labels)):
+        held = e[:, y != 1]
+        prev_keys = set() if t == 0 else set((g.edges[t - 1][0] * 40 + g.edges[t - 1][1]).tolist())
+        old = np.array([k in prev_keys for k in (held[0] * 40 + held[1]).tolist()], dtype=bool)
+        np.testing.assert_array_equal(old, y[y != 1] == -1)
+        assert (y == 1).sum() == anomaly_count(0.1, int((y == 0).sum()))  # anomalies relative to the new edges
+        n_context += int(old.sum())
+    assert n_context > 0
+
+
 def test_taddy_protocol_first_occurrence_and_fixed_snapshots():
     g = tiny_graph(num_snapshots=20, n=50, per=25)
     s = make_split(g, protocol="taddy", snap_size=40, anomaly_ratio=0.1, seed=0, num_clusters=4)

@@ -86,6 +86,35 @@ def run_split(method: str, split: Split, progress: bool = True, **options: Any) 
     }
 
 
+def training_curve(
+    split: Split, stops: list[int], method: str = "hvgrae", seed: int = 0, **options: Any
+) -> list[dict[str, Any]]:
+    """Validation and test AUC of one training run after each number of epochs in ``stops``.
+
+    A diagnostic of model selection: does the validation AUC rank epochs as the test AUC does? The run is
+    resumed from a checkpoint at each stop (one training of ``max(stops)`` epochs, the last epoch of each
+    stop kept), so the test AUC never feeds back into training. ``method`` must accept ``checkpoint_dir``
+    (the H-VGRAE family). Returns one dict per stop: ``epochs``, ``val_auc``, ``test_auc`` and the ELBO terms
+    of that epoch.
+    """
+    import tempfile
+
+    from hvgrae.detectors import make_detector
+    from hvgrae.metrics import auc
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="hvgrae-curve-") as folder:
+        for epochs in sorted(set(stops)):
+            det = make_detector(method, seed=seed, epochs=epochs, select="last", checkpoint_dir=folder,
+                                progress=False, **options)
+            det.fit(split.train, split.val)
+            scores = det.score(split.test, progress=False)
+            last = det.history_[-1]
+            rows.append({**last, "epochs": epochs, "val_auc": last.get("val_auc", float("nan")),
+                         "test_auc": auc(split.test.label_list(), scores)})
+    return rows
+
+
 def run_cell(
     method: str,
     dataset: str,

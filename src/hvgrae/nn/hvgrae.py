@@ -66,6 +66,7 @@ EDGE_LIKELIHOODS = ("sampled", "exact")
 DECODER_GRAPHS = ("previous", "current")
 LATENT_LAGS = ("scale", "top")
 KL_ESTIMATORS = ("mc", "analytic")
+EDGE_DECODERS = ("static", "features")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class HVGRAEConfig:
     dropout: float = 0.2  # V-A-3; applied to the input of every GCN layer (the paper does not say where)
     decoder_graph: str = "previous"  # GCN graph of the decoder: A(t-1) (Eq. 5) or "current" A(t) (Eq. 6)
     latent_lag: str = "scale"  # Step 4 lag of Z(i): 2^(i-1) ("scale") or the text's 2^(M-1) ("top")
+    # rows of W2 in Y_k(t): "static" free vectors per target node (the paper's MLP) or "features", U F_j(t) (ours)
+    edge_decoder: str = "static"
     # objective
     edge_likelihood: str = "sampled"  # "sampled" (unbiased, O(E)) or "exact" (all N(N-1) pairs, small N)
     negative_ratio: float = 1.0  # sampled non-edges per observed edge in the "sampled" estimator (ours)
@@ -121,6 +124,7 @@ class HVGRAEConfig:
             ("decoder_graph", self.decoder_graph, DECODER_GRAPHS),
             ("latent_lag", self.latent_lag, LATENT_LAGS),
             ("kl_estimator", self.kl_estimator, KL_ESTIMATORS),
+            ("edge_decoder", self.edge_decoder, EDGE_DECODERS),
         ]:
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
@@ -295,7 +299,7 @@ class HVGRAE(nn.Module):
         self.phi_z = nn.ModuleList(MLP(d, c.content_dim) for _ in range(m))
         self.decoder_scales = scales(c.content_dim, c.content_dim)
         self.fusion = MLP(m * c.rnn_dim, c.decoder_dim)
-        self.edge_decoder = BernoulliEdgeDecoder(c.decoder_dim, c.decoder_dim, num_nodes)
+        self.edge_decoder = BernoulliEdgeDecoder(c.decoder_dim, c.decoder_dim, num_nodes, target=c.edge_decoder)
         self.attribute_decoder = (
             GaussianAttributeDecoder(c.decoder_dim, c.decoder_dim, num_features) if num_features else None
         )

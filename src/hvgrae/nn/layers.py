@@ -354,26 +354,37 @@ class BernoulliEdgeDecoder(nn.Module):
     r"""The Bernoulli MLP for A(t) (Section IV-A-2, Step 5): Y_k(t) = sigmoid(W2 tanh(W1 F_k(t) + b1) + b2).
 
     Row k of Y is the vector of edge probabilities k -> j for all j, so W2 holds one learned vector per
-    target node: logit(k -> j) = w2_j . tanh(W1 F_k + b1) + b2_j. Only the requested pairs are computed
-    (:meth:`logits`), or all N^2 for the exact likelihood on small graphs (:meth:`all_logits`). The form is
-    transductive: it cannot score a node unseen in training.
+    target node: logit(k -> j) = w2_j . tanh(W1 F_k + b1) + b2_j (``target="static"``, the paper's form). It
+    is transductive: w2_j is a free parameter, fitted only through j's training in-edges, and blind to j's
+    state at t. ``target="features"`` (our variant, not the paper's) computes that row from the target's
+    fused features instead, w2_j(t) = U F_j(t), a bilinear decoder in F(t) like VGRNN's inner product. Only
+    the requested pairs are computed (:meth:`logits`), or all N^2 for the exact likelihood on small graphs
+    (:meth:`all_logits`).
 
-    Shapes: ``hidden(F (B, in_dim)) -> (B, hidden_dim)``.
+    Shapes: ``hidden(F (B, in_dim)) -> (B, hidden_dim)`` (static) or ``(B, 2 hidden_dim)`` (features: the
+    source part tanh(W1 F + b1), then the target part U F).
     """
 
-    def __init__(self, in_dim: int, hidden_dim: int, num_nodes: int) -> None:
+    def __init__(self, in_dim: int, hidden_dim: int, num_nodes: int, target: str = "static") -> None:
         super().__init__()
-        self.num_nodes = num_nodes
+        if target not in ("static", "features"):
+            raise ValueError(f"target must be 'static' or 'features', got {target!r}")
+        self.num_nodes, self.hidden_dim = num_nodes, hidden_dim
         self.lin1 = nn.Linear(in_dim, hidden_dim)
-        self.target = nn.Embedding(num_nodes, hidden_dim)  # rows of W2
+        # rows of W2: one free vector per node, or a map of the node's features
+        self.target = nn.Embedding(num_nodes, hidden_dim) if target == "static" else None
+        self.target_map = nn.Linear(in_dim, hidden_dim, bias=False) if target == "features" else None
         self.target_bias = nn.Parameter(torch.zeros(num_nodes))  # b2
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Xavier W1, zero b1; W2 rows uniform(+-1/sqrt(h)); b2 = 0 (see :meth:`initialize_bias`)."""
+        """Xavier W1 (and U), zero b1; W2 rows uniform(+-1/sqrt(h)); b2 = 0 (see :meth:`initialize_bias`)."""
         init_linear(self.lin1, relu=False)
-        bound = 1.0 / math.sqrt(self.target.embedding_dim)
-        nn.init.uniform_(self.target.weight, -bound, bound)
+        if self.target is not None:
+            bound = 1.0 / math.sqrt(self.hidden_dim)
+            nn.init.uniform_(self.target.weight, -bound, bound)
+        if self.target_map is not None:
+            nn.init.xavier_uniform_(self.target_map.weight)
         nn.init.zeros_(self.target_bias)
 
     def initialize_bias(self, density: float) -> None:
@@ -387,21 +398,32 @@ class BernoulliEdgeDecoder(nn.Module):
         nn.init.constant_(self.target_bias, math.log(p / (1 - p)))
 
     def hidden(self, f: Tensor) -> Tensor:
-        """tanh(W1 F + b1)."""
-        return torch.tanh(self.lin1(f))
+        """tanh(W1 F + b1), followed by U F for ``target="features"``."""
+        h = torch.tanh(self.lin1(f))
+        return h if self.target_map is None else torch.cat([h, self.target_map(f)], -1)
+
+    def _split(self, hidden: Tensor, num_samples: int) -> tuple[Tensor, Tensor]:
+        """(source part (S, N, h), target rows (N, h) or (S, N, h)) of ``hidden (S*N, .)``."""
+        h = hidden.view(num_samples, self.num_nodes, -1)
+        if self.target is not None:
+            return h, self.target.weight
+        return h[..., : self.hidden_dim], h[..., self.hidden_dim :]
 
     def logits(self, hidden: Tensor, pairs: Tensor, num_samples: int) -> Tensor:
-        """Logits of the ``(2, P)`` directed pairs for each sample: ``hidden (S*N, h)`` -> ``(S, P)``."""
-        h = hidden.view(num_samples, self.num_nodes, -1)[:, pairs[0]]  # (S, P, h)
-        return (h * self.target.weight[pairs[1]]).sum(-1) + self.target_bias[pairs[1]]
+        """Logits of the ``(2, P)`` directed pairs for each sample: ``hidden (S*N, .)`` -> ``(S, P)``."""
+        src, tgt = self._split(hidden, num_samples)
+        w2 = tgt[pairs[1]] if tgt.dim() == 2 else tgt[:, pairs[1]]  # (P, h) or (S, P, h)
+        return (src[:, pairs[0]] * w2).sum(-1) + self.target_bias[pairs[1]]
 
     def all_logits(self, hidden: Tensor, num_samples: int) -> Tensor:
         """Every N^2 logit per sample ``(S, N, N)``: for small N only (the exact likelihood)."""
-        h = hidden.view(num_samples, self.num_nodes, -1)
-        return h @ self.target.weight.T + self.target_bias
+        src, tgt = self._split(hidden, num_samples)
+        return src @ tgt.transpose(-1, -2) + self.target_bias
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.lin1.in_features}, {self.lin1.out_features}, num_nodes={self.num_nodes})"
+        kind = "static" if self.target is not None else "features"
+        return (f"{type(self).__name__}({self.lin1.in_features}, {self.hidden_dim}, num_nodes={self.num_nodes},"
+                f" target={kind!r})")
 
 
 class GaussianAttributeDecoder(nn.Module):

@@ -69,8 +69,9 @@ class Split:
 
     Attributes:
         train: the training snapshots, each keeping ``train_ratio`` of its edges; all normal.
-        val: aligned with ``train``: the held-out training edges (label 0) plus injected anomalies (label 1),
-            for model selection and threshold calibration; ``None`` when ``train_ratio`` is 1.
+        val: aligned with ``train``: the held-out training edges plus injected anomalies (label 1), for model
+            selection and threshold calibration; labelled like the test snapshots (held-out edges new at t: 0;
+            in cumulative mode, those already present at t - 1: -1, context); ``None`` when ``train_ratio`` is 1.
         test: the test snapshots with injected anomalies (labels 1 / 0 / -1, see the module docstring).
         config: the protocol settings that produced this split.
 
@@ -176,27 +177,32 @@ def _paper_split(graph: DynamicGraph, cfg: ProtocolConfig) -> Split:
     )
     forbidden = _forbidden(graph)
 
+    def new_and_old(e: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Edges of ``e`` new at snapshot t (evaluated) and, in cumulative mode, those already in t - 1 (context)."""
+        if not cumulative or t == 0:
+            return e, np.zeros((2, 0), np.int64)
+        old = np.isin(e[0] * n + e[1], graph.edges[t - 1][0] * n + graph.edges[t - 1][1])
+        return e[:, ~old], e[:, old]
+
     train = replace(graph[:t_train], edges=kept, labels=None)
     val = None
     if ratio < 1:
-        val_counts = _counts(cfg, [h.shape[1] for h in held], r_val)
+        # the validation task mirrors the test task: held-out edges that are new at t are the normal edges, held-out
+        # edges already present at t - 1 are context (seen, not evaluated), as in the test snapshots below
+        val_parts = [new_and_old(h, t) for t, h in enumerate(held)]
+        val_counts = _counts(cfg, [m.shape[1] for m, _ in val_parts], r_val)
         val_edges, val_labels = [], []
-        for h, c in zip(held, val_counts, strict=True):
-            e, y = _inject(h, np.zeros((2, 0), np.int64), c, n, forbidden, r_val, clusters)
+        for (m, ctx), c in zip(val_parts, val_counts, strict=True):
+            e, y = _inject(m, ctx, c, n, forbidden, r_val, clusters)
             val_edges.append(e)
             val_labels.append(y)
         val = replace(graph[:t_train], edges=val_edges, labels=val_labels)
 
     normals, contexts = [], []
     for t in range(t_train, t_all):
-        e = graph.edges[t]
-        if cumulative and t > 0:
-            old = np.isin(e[0] * n + e[1], graph.edges[t - 1][0] * n + graph.edges[t - 1][1])
-            normals.append(e[:, ~old])
-            contexts.append(e[:, old])
-        else:
-            normals.append(e)
-            contexts.append(np.zeros((2, 0), np.int64))
+        m, ctx = new_and_old(graph.edges[t], t)
+        normals.append(m)
+        contexts.append(ctx)
     test_counts = _counts(cfg, [m.shape[1] for m in normals], r_test)
     test_edges, test_labels = [], []
     for m, ctx, c in zip(normals, contexts, test_counts, strict=True):
