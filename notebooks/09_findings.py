@@ -100,6 +100,15 @@ display(Markdown("\n".join(lines) or "- No results in the store for this profile
 #   different (fixed-size snapshot) protocol, so they are not comparable with its own H-VGRAE rows.
 # - **Few anomalies per test set.** At 1% the paper protocol evaluates a few dozen anomalies on UCI; the
 #   standard error of an AUC is then several hundredths, larger than most differences between the paper's rows.
+# - **The posterior collapses and the validation split misleads.** Without a KL warm-up (the paper describes
+#   none) the KL of every scale falls towards zero within the first epochs, so the latent variables carry little
+#   information; and the validation AUC (held-out edges of the training snapshots) falls while the test AUC
+#   rises, so selecting the epoch by validation picks a weak model (training chapter, which measures both). The
+#   detector therefore keeps the last epoch, as the paper's fixed 100 epochs do.
+# - **The edge decoder cannot see its target.** The paper's Bernoulli MLP, $Y_k(t) = \mathrm{sigmoid}(W_2
+#   \tanh(W_1 F_k(t) + b_1) + b_2)$, gives every target node $j$ a fixed row of $W_2$: the probability of a new
+#   edge $k \to j$ depends on $k$'s state at $t$ but on $j$'s training history only. VGRNN's inner product uses
+#   both endpoints' current states. Our option `edge_decoder="features"` computes the row from $F_j(t)$.
 # - **The flows cannot change the KL term.** With one flow shared by posterior and prior, the flows cancel out
 #   of the KL term exactly (derivation chapter); H-VGRAE-G differs from H-VGRAE only by a learned
 #   non-linearity at the decoder's input.

@@ -165,6 +165,19 @@ def test_same_seed_same_scores_and_checkpoint_resume_matches_an_uninterrupted_ru
         _fit(split, epochs=3, checkpoint_dir=tmp_path, d=8)
 
 
+def test_training_curve_reads_one_resumed_run_at_each_stop(tiny):
+    from hvgrae.experiments import training_curve
+    from hvgrae.metrics import auc
+
+    _, split = tiny
+    rows = training_curve(split, [3, 1], seed=0, score_samples=3)
+    assert [r["epochs"] for r in rows] == [1, 3]
+    assert all(0 <= r["val_auc"] <= 1 and 0 <= r["test_auc"] <= 1 for r in rows)
+    det, scores = _fit(split, epochs=3)  # the uninterrupted run: the same model, so the same test AUC
+    assert rows[-1]["test_auc"] == pytest.approx(auc(split.test.label_list(), scores))
+    assert rows[-1]["elbo"] == pytest.approx(det.history_[-1]["elbo"])
+
+
 def test_training_raises_the_elbo_and_detects_injected_anomalies():
     """5% clustered anomalies on a synthetic graph of N = 120 nodes, 20 training snapshots.
 
