@@ -73,8 +73,8 @@ cells = summary.assign(
     ours=[f"{m:.4f}" + (f" ± {s:.4f}" if n > 1 else "") for m, s, n in zip(summary["mean"], summary["std"],
                                                                           summary["n"])]
 )
-paper = comparison.set_index(["label", "dataset", "ratio"])["paper"]
-provenance = comparison.set_index(["label", "dataset", "ratio"])["provenance"]
+reference = comparison.drop_duplicates(["label", "dataset", "ratio"]).set_index(["label", "dataset", "ratio"])
+paper, provenance = reference["paper"], reference["provenance"]  # one paper value per row, whatever the protocol
 cells["paper"] = [
     (f"{paper[(lab, ds, round(r, 6))]:.4f}" + ("†" if provenance[(lab, ds, round(r, 6))] != "reported" else ""))
     if (lab, ds, round(r, 6)) in paper.index else "-"
