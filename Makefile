@@ -26,9 +26,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[book,test]'
 	touch $(STAMP)
 
+# --all: every page is rebuilt, since the pages read the results store (and $(PROFILE)), which change while
+# their sources do not; Sphinx would otherwise keep the pages of the last build
 book: $(STAMP)
 	$(BOOKENV) $(BIN)/hvgrae reproduce --profile $(PROFILE) --results $(RESULTS) --workers $(WORKERS)
-	$(BOOKENV) $(BIN)/jupyter-book build . -W -n --keep-going
+	$(BOOKENV) $(BIN)/jupyter-book build . -W -n --keep-going --all
 	@echo "HTML: $(CURDIR)/_build/html/index.html"
 
 lint: $(STAMP)
