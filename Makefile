@@ -27,10 +27,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # --all: every page is rebuilt, since the pages read the results store (and $(PROFILE)), which change while
-# their sources do not; Sphinx would otherwise keep the pages of the last build
+# their sources do not; Sphinx would otherwise keep the pages of the last build.
+# OMP_NUM_THREADS=1: the chapters that train a model in the page are then bit-reproducible; with several threads
+# PyG's sparse aggregation adds in no fixed order and training amplifies it (test AUCs moved in the second decimal
+# between two builds). The runner's workers already use one thread each when there are as many workers as cores.
 book: $(STAMP)
 	$(BOOKENV) $(BIN)/hvgrae reproduce --profile $(PROFILE) --results $(RESULTS) --workers $(WORKERS)
-	$(BOOKENV) $(BIN)/jupyter-book build . -W -n --keep-going --all
+	$(BOOKENV) OMP_NUM_THREADS=1 $(BIN)/jupyter-book build . -W -n --keep-going --all
 	@echo "HTML: $(CURDIR)/_build/html/index.html"
 
 lint: $(STAMP)
