@@ -332,6 +332,7 @@ def test_load_results_keeps_the_latest_record_per_cell(tmp_path):
     df = load_results(tmp_path)
     assert len(df) == 1 and df.loc[0, "auc"] == 0.7 and df.loc[0, "seed"] == 3
     assert load_results(tmp_path, experiment="ablation").empty
+    assert load_results(tmp_path, datasets=["hep_th"]).empty and len(load_results(tmp_path, datasets=["synthetic"])) == 1
 
 
 @pytest.mark.skipif(not PAPER.exists(), reason="paper text not available")
