@@ -39,7 +39,7 @@ import seaborn as sns
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from hvgrae.data.loaders import available, load_dataset
+from hvgrae.data.loaders import load_or_synthetic
 from hvgrae.data.sources import resolve_data_dir
 from hvgrae.experiments import run_split
 from hvgrae.metrics import auc_standard_error
@@ -47,8 +47,8 @@ from hvgrae.protocol.splits import make_split
 
 sns.set_theme(style="whitegrid", palette="colorblind")
 folder = resolve_data_dir(data_dir or None)
-name = dataset or ("uci_message" if available("uci_message", folder) else "synthetic")
-graph = load_dataset(name, folder)
+graph = load_or_synthetic(dataset, "uci_message", folder)
+name = graph.name
 glue("protocol_dataset", name, display=False)
 print(f"{name}: {len(graph)} snapshots, N = {graph.num_nodes:,}, mode {graph.info.get('mode')}")
 

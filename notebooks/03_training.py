@@ -60,7 +60,7 @@ import seaborn as sns
 from IPython.display import display
 from myst_nb import glue
 
-from hvgrae.data.loaders import available, load_dataset
+from hvgrae.data.loaders import load_or_synthetic
 from hvgrae.data.sources import resolve_data_dir
 from hvgrae.detectors import make_detector
 from hvgrae.experiments import training_curve
@@ -68,8 +68,8 @@ from hvgrae.protocol.splits import make_split
 
 sns.set_theme(style="whitegrid", palette="colorblind")
 folder = resolve_data_dir(data_dir or None)
-name = dataset or ("uci_message" if available("uci_message", folder) else "synthetic")
-graph = load_dataset(name, folder, **(synthetic_options if name == "synthetic" else {}))
+graph = load_or_synthetic(dataset, "uci_message", folder, synthetic_options)
+name = graph.name
 split = make_split(graph, anomaly_ratio=ratio, seed=seed)
 glue("training_dataset", name, display=False)
 glue("training_epochs", epochs, display=False)

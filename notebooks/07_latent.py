@@ -62,7 +62,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from hvgrae.data.loaders import available, load_dataset
+from hvgrae.data.loaders import load_or_synthetic
 from hvgrae.data.sources import resolve_data_dir
 from hvgrae.detectors import make_detector
 from hvgrae.metrics import auc_standard_error, evaluate
@@ -70,8 +70,8 @@ from hvgrae.protocol.splits import make_split
 
 sns.set_theme(style="whitegrid", palette="colorblind")
 folder = resolve_data_dir(data_dir or None)
-name = dataset or ("uci_message" if available("uci_message", folder) else "synthetic")
-graph = load_dataset(name, folder, **(synthetic_options if name == "synthetic" else {}))
+graph = load_or_synthetic(dataset, "uci_message", folder, synthetic_options)
+name = graph.name
 split = make_split(graph, anomaly_ratio=ratio, seed=seed)
 glue("latent_dataset", name, display=False)
 glue("latent_epochs", epochs, display=False)

@@ -61,7 +61,7 @@ import seaborn as sns
 from IPython.display import display
 from myst_nb import glue
 
-from hvgrae.data.loaders import available, load_dataset
+from hvgrae.data.loaders import load_or_synthetic
 from hvgrae.data.sources import resolve_data_dir
 from hvgrae.detectors import make_detector
 from hvgrae.evt import spot
@@ -71,8 +71,8 @@ from hvgrae.protocol.splits import make_split
 sns.set_theme(style="whitegrid", palette="colorblind")
 palette = sns.color_palette()
 folder = resolve_data_dir(data_dir or None)
-name = dataset or ("uci_message" if available("uci_message", folder) else "synthetic")
-graph = load_dataset(name, folder, **(synthetic_options if name == "synthetic" else {}))
+graph = load_or_synthetic(dataset, "uci_message", folder, synthetic_options)
+name = graph.name
 split = make_split(graph, anomaly_ratio=ratio, seed=seed)
 det = make_detector("hvgrae", seed=seed, epochs=epochs, M=M, q=q, progress=False).fit(split.train, split.val)
 scores = det.score(split.test, progress=False)
@@ -257,8 +257,8 @@ glue("det_base_rate", f"{(edges_table['label'] == 1).mean():.1%}", display=False
 # column "endpoint of an injected edge" says whether the node was touched by one.
 
 # %%
-attributed = attributed_dataset or ("social_evolution" if available("social_evolution", folder) else "synthetic")
-graph_x = load_dataset(attributed, folder, **(synthetic_options if attributed == "synthetic" else {}))
+graph_x = load_or_synthetic(attributed_dataset, "social_evolution", folder, synthetic_options)
+attributed = graph_x.name
 split_x = make_split(graph_x, anomaly_ratio=ratio, seed=seed)
 det_x = make_detector("hvgrae", seed=seed, epochs=epochs, M=M, q=q, progress=False).fit(split_x.train, split_x.val)
 n = graph_x.num_nodes

@@ -438,3 +438,13 @@ def test_real_uci_message_window_mode_and_konect():
     assert len(w) == 56 and max(e.shape[1] for e in w.edges) == 1192
     k = load_dataset("uci_message", REAL, source="konect")
     assert len(k) == 55 and k.num_nodes == 1899  # the 9 h shift moves day boundaries: 55 days at >= 212
+
+
+def test_load_or_synthetic_falls_back_to_the_embedded_network(tmp_path):
+    from hvgrae.data.loaders import load_or_synthetic
+
+    fallback = load_or_synthetic("", "uci_message", tmp_path, {"num_nodes": 30, "num_snapshots": 12})
+    assert fallback.name == "synthetic" and fallback.num_nodes == 30 and len(fallback) == 12
+    assert load_or_synthetic("synthetic", "uci_message", tmp_path).num_nodes == 300  # no options: the defaults
+    with pytest.raises(DataError):
+        load_or_synthetic("uci_message", "x", tmp_path, {"num_nodes": 30})  # a named data set must load

@@ -847,3 +847,14 @@ def available(name: str, data_dir: str | Path | None = None) -> bool:
         "github": [("github_284users_events_2013.pkl",), ("github_284users_follow_2011_2012.pkl",)],
     }[name]
     return all(any((folder / name / f).is_file() for f in group) for group in needed)
+
+
+def load_or_synthetic(
+    name: str, preferred: str, data_dir: str | Path | None = None, synthetic_options: dict[str, Any] | None = None
+) -> DynamicGraph:
+    """The data set a chapter studies: ``name`` when given, else ``preferred`` when its files are present, else
+    the embedded synthetic network (``synthetic_options`` are :class:`SyntheticConfig` overrides, used only then).
+    The chosen name is the returned graph's ``name``.
+    """
+    chosen = name or (preferred if available(preferred, data_dir) else "synthetic")
+    return load_dataset(chosen, data_dir, **((synthetic_options or {}) if chosen == "synthetic" else {}))
